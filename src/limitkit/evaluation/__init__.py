@@ -1,0 +1,1 @@
+"""Evaluation: metrics, the retriever x dataset harness, and the paper's ablations."""

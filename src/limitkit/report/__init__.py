@@ -1,0 +1,1 @@
+"""The whole study in one command and the report a researcher reads."""

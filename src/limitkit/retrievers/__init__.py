@@ -1,0 +1,1 @@
+"""Retrievers behind one protocol: index(corpus), then search(queries, k) -> {qid: {docid: score}}."""
