@@ -1,0 +1,60 @@
+"""What each `--scale` of `limitkit reproduce` runs. Sizes are chosen so `quick` finishes in about
+15 minutes on a 2-core CPU and `tiny` (for tests) in seconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    # data
+    large_docs: int  # documents in the generated LIMIT-size corpus (LIMIT: 50,000)
+    # free embedding
+    free_dims: tuple[int, ...]
+    free_seeds: tuple[int, ...]
+    # theory
+    precision_ks: tuple[int, ...]
+    precision_dtypes: tuple[str, ...]
+    precision_n_max: int
+    # retrieval
+    small_retrievers: tuple[str, ...]  # on LIMIT-small (46 documents)
+    large_retrievers: tuple[str, ...]  # on the LIMIT-size corpus
+    truncation_retriever: str
+    truncation_dims: tuple[int, ...]
+    pattern_retrievers: tuple[str, ...]
+    drowning_sizes: tuple[int, ...]
+    drowning_retrievers: tuple[str, ...]
+
+
+SCALES: dict[str, Scale] = {
+    "tiny": Scale(
+        name="tiny", large_docs=300, free_dims=(3,), free_seeds=(0,),
+        precision_ks=(2,), precision_dtypes=("float64", "float32"), precision_n_max=60,
+        small_retrievers=("bm25", "tfidf", "token-sum:256", "fake:16"),
+        large_retrievers=("bm25", "fake:16"),
+        truncation_retriever="fake:32", truncation_dims=(4, 8, 16, 32),
+        pattern_retrievers=("bm25",), drowning_sizes=(0, 100), drowning_retrievers=("bm25",),
+    ),
+    "quick": Scale(
+        name="quick", large_docs=50_000, free_dims=(4, 5, 6, 7, 8, 9, 10), free_seeds=(0,),
+        precision_ks=(2, 3, 4), precision_dtypes=("float64", "float32", "float16", "bfloat16"),
+        precision_n_max=400,
+        small_retrievers=("bm25", "dense", "multivector", "tfidf", "token-sum:4096"),
+        large_retrievers=("bm25", "tfidf", "token-sum:4096"),
+        truncation_retriever="dense", truncation_dims=(4, 8, 16, 32, 64, 128, 256, 384),
+        pattern_retrievers=("bm25", "dense"), drowning_sizes=(0, 1000, 10_000, 50_000),
+        drowning_retrievers=("bm25", "token-sum:4096"),
+    ),
+    "paper": Scale(
+        name="paper", large_docs=50_000, free_dims=tuple(range(4, 46)), free_seeds=(0,),
+        precision_ks=(2, 3, 4), precision_dtypes=("float64", "float32", "float16", "bfloat16"),
+        precision_n_max=2000,
+        small_retrievers=("bm25", "dense", "multivector", "tfidf", "token-sum:4096"),
+        large_retrievers=("bm25", "dense", "tfidf", "token-sum:4096"),
+        truncation_retriever="dense", truncation_dims=(4, 8, 16, 32, 64, 128, 256, 384),
+        pattern_retrievers=("bm25", "dense", "multivector"), drowning_sizes=(0, 1000, 10_000, 50_000),
+        drowning_retrievers=("bm25", "dense", "token-sum:4096"),
+    ),
+}
