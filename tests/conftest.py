@@ -5,7 +5,7 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def limit_small_dir() -> Path:
     """The official LIMIT-small folder from ../shared (skips cleanly when absent)."""
     path = SHARED_DATA / "limit-small"
@@ -14,7 +14,7 @@ def limit_small_dir() -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def limit_dir() -> Path:
     """The official LIMIT qrels/queries folder (no corpus) from ../shared."""
     path = SHARED_DATA / "limit"
