@@ -82,7 +82,8 @@ def reproduce(config: ReproduceConfig = ReproduceConfig()) -> ReproduceResult:
         if name not in config.stages:
             continue
         fn = getattr(ctx, f"stage_{name}")
-        sig = signature(name, scale, config.seed, config.data_dir, _data_signature(ctx, name))
+        data_dir = None if config.data_dir is None else str(Path(config.data_dir).resolve())
+        sig = signature(name, scale, config.seed, data_dir, _data_signature(ctx, name))
         outcomes.append(run_stage(name, fn, store_dir=out / "stages", sig=sig, config=config,
                                   resume=config.resume, log=log))
         ctx.results[name] = outcomes[-1].result
