@@ -49,8 +49,9 @@ def test_report_numbers_match_stored_results(tiny):
     theory = _stage(out, "theory")["result"]
     assert theory["overfit"]["limit-small"]["recall@2"] == 1.0
     assert "Recall@2 = 1.0000" in md
-    # the margin table row n=100, k=2: log C(100,2)/log 11 = log 4950 / log 11 = 3.548
-    assert "| 100 | 2 | 0.1 | 3.548 | 4 |" in md
+    # margin table, n=100: k=2 -> ceil(log C(100,2)/log 11) = ceil(log 4950 / log 11) = ceil(3.548) = 4;
+    # k=10 -> ceil(log C(100,10)/log 11) = ceil(30.48 / 2.398) = ceil(12.71) = 13
+    assert "| 1e+02 | 4 | 13 | – | – |" in md
 
 
 def test_provenance_recorded_for_every_stage(tiny):
