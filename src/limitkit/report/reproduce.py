@@ -104,15 +104,50 @@ def plan(scale: Scale, config: ReproduceConfig) -> list[str]:
 
     lines = []
     if "free" in config.stages:
-        est = {d: estimate_free_seconds(d) for d in scale.free_dims}
-        total = sum(est.values())
-        lines.append(f"free embedding d={scale.free_dims[0]}..{scale.free_dims[-1]}: ~{total / 60:.1f} min "
-                     f"(estimate from the cost model in report/estimate.py)")
+        run, skip = free_plan(scale)
+        total = sum(estimate_free_seconds(d) for d in run)
+        lines.append(f"free embedding d={','.join(map(str, run))}: ~{total / 60:.1f} min (estimate from the cost "
+                     f"model in report/estimate.py)")
+        if skip:
+            lines.append(f"free embedding: SKIPPED d={','.join(map(str, skip))}: each search is estimated above "
+                         f"{scale.free_max_s_per_d / 60:.0f} min on this CPU (e.g. d={skip[-1]}: "
+                         f"~{estimate_free_seconds(skip[-1]) / 3600:.1f} h); run them with "
+                         f"`limitkit critical-n --d ... --store` on a GPU (--device cuda) or a bigger machine")
+        if run:
+            from math import comb
+
+            from ..free.config import FreeEmbeddingConfig
+            from ..free.memory import estimate_bytes, plan_chunk
+            from .estimate import expected_critical_n
+
+            d = run[-1]
+            n = expected_critical_n(d) + 6  # the final sweep goes up to n* + 5
+            m, cfg = comb(n, 2), FreeEmbeddingConfig()
+            mem = estimate_bytes(n, m, 2 * m, d, cfg, plan_chunk(n, m, 2 * m, d, cfg))
+            lines.append(f"free embedding memory: largest run n={n}, d={d}: ~{mem / 2**20:.0f} MiB")
+    if "retrieval" in config.stages:
+        dim = max([int(r.split(":")[1]) for r in scale.large_retrievers if r.startswith("token-sum:")] or [0])
+        if dim:
+            lines.append(f"retrieval memory: token-sum:{dim} on {scale.large_docs:,} documents stores "
+                         f"~{scale.large_docs * dim * 4 / 2**20:.0f} MiB of document vectors")
+        if any(r.split(":")[0] in ("dense", "multivector") for r in scale.large_retrievers):
+            lines.append(f"retrieval time: MiniLM encodes ~55 documents/s on a 2-core CPU, so the "
+                         f"{scale.large_docs:,}-document corpus takes ~{scale.large_docs / 55 / 60:.0f} min "
+                         f"(cached on disk for reruns)")
     if config.data_dir is None:
         lines.append("official LIMIT data: skipped (no --data-dir given); generated LIMIT-style data is used")
     lines.append(f"LIMIT-size corpus: {scale.large_docs:,} generated documents, retrievers "
                  f"{', '.join(scale.large_retrievers)}")
     return lines
+
+
+def free_plan(scale: Scale) -> tuple[list[int], list[int]]:
+    """Dimensions to search and those skipped because their estimated time exceeds the scale's budget."""
+    from .estimate import estimate_free_seconds
+
+    cap = scale.free_max_s_per_d
+    run = [d for d in scale.free_dims if cap is None or estimate_free_seconds(d) <= cap]
+    return run, [d for d in scale.free_dims if d not in run]
 
 
 def _data_signature(ctx: "_Context", stage: str) -> Any:
@@ -185,24 +220,29 @@ class _Context:
     def stage_theory(self) -> dict[str, Any]:
         from ..theory.bounds import forster_lower_bound, margin_table, rank_chain
         from ..theory.precision import precision_table
-        from ..theory.refine import keeps_construction, overfit_qrels
+        from ..theory.refine import keeps_construction, overfit_qrels, refined_scan
 
         s = self.scale
         res: dict[str, Any] = {"margin_table": margin_table()}
-        small = self.dataset(self.small_name())
-        A = small.qrel_matrix()
-        res["limit_small_rank_bounds"] = {"dataset": self.small_name(), "shape": list(A.shape),
-                                          "forster": forster_lower_bound(A), "chain": rank_chain(A)}
-        t0 = time.perf_counter()
-        res["precision"] = precision_table(ks=s.precision_ks, dtypes=s.precision_dtypes,
-                                           n_max=s.precision_n_max, progress=self.progress)
-        self.log(f"  precision table: {len(res['precision'])} rows in {time.perf_counter() - t0:.1f} s")
         overfit = {}
         names = [self.small_name()] + (["limit"] if "limit" in self.results["data"]["datasets"] else [])
         for name in names:
             ds = self.dataset(name)
             overfit[name] = _overfit_summary(overfit_qrels(ds.qrel_matrix(), d=4), ds)
         res["overfit"] = overfit
+        small = self.dataset(self.small_name())
+        A = small.qrel_matrix()
+        witness = overfit[self.small_name()]
+        # the overfit is a verified rt witness (exact in float64, Recall@2 = 1) of dimension d
+        dims = {"rt": witness["d"]} if witness["precision"]["float64"]["n_failed"] == 0 else None
+        res["limit_small_rank_bounds"] = {"dataset": self.small_name(), "shape": list(A.shape),
+                                          "forster": forster_lower_bound(A), "chain": rank_chain(A, dims),
+                                          "witness_dims": dims}
+        t0 = time.perf_counter()
+        res["precision"] = precision_table(ks=s.precision_ks, dtypes=s.precision_dtypes,
+                                           n_max=s.precision_n_max, progress=self.progress)
+        self.log(f"  precision table: {len(res['precision'])} rows in {time.perf_counter() - t0:.1f} s")
+        res["refined"] = _plain(refined_scan(s.refine_ns, k=2, d=4, dtype="float32", progress=self.progress))
         res["keeps_construction"] = _plain(keeps_construction())
         return res
 
@@ -216,7 +256,8 @@ class _Context:
         store = self.out / "free" / "store.sqlite"
         store.parent.mkdir(parents=True, exist_ok=True)
         per_d = {}
-        for d in self.scale.free_dims:
+        dims, skipped = free_plan(self.scale)
+        for d in dims:
             r = find_critical_n(d, cfg, seeds=self.scale.free_seeds, store=store, progress=self.progress)
             per_d[d] = {"critical_n": r.critical_n, "median_critical_n": r.median_critical_n,
                         "points": {n: ok for n, ok in sorted(r.points.items())}, "wall_s": r.wall_s,
@@ -227,7 +268,7 @@ class _Context:
         if len(ours) >= 4:
             fits["ours"] = _plain(fit_critical_n(ours))
         return {"config": _plain(cfg), "seeds": list(self.scale.free_seeds), "store": str(store),
-                "per_d": per_d, "fits": fits}
+                "per_d": per_d, "fits": fits, "skipped_d": skipped}
 
     def stage_retrieval(self) -> dict[str, Any]:
         from ..evaluation.harness import evaluate

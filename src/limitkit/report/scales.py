@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scale:
     name: str
     # data
@@ -14,10 +14,12 @@ class Scale:
     # free embedding
     free_dims: tuple[int, ...]
     free_seeds: tuple[int, ...]
+    free_max_s_per_d: float | None  # skip a d whose estimated search time exceeds this (None: run all)
     # theory
     precision_ks: tuple[int, ...]
     precision_dtypes: tuple[str, ...]
-    precision_n_max: int
+    precision_n_max: dict[int, int]  # k -> largest n scanned
+    refine_ns: tuple[int, ...]  # n at which the margin-refined d=4 construction is checked in float32
     # retrieval
     small_retrievers: tuple[str, ...]  # on LIMIT-small (46 documents)
     large_retrievers: tuple[str, ...]  # on the LIMIT-size corpus
@@ -30,17 +32,17 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale(
-        name="tiny", large_docs=300, free_dims=(3,), free_seeds=(0,),
-        precision_ks=(2,), precision_dtypes=("float64", "float32"), precision_n_max=60,
+        name="tiny", large_docs=300, free_dims=(3,), free_seeds=(0,), free_max_s_per_d=None,
+        precision_ks=(2,), precision_dtypes=("float64", "float32"), precision_n_max={2: 60}, refine_ns=(20, 40),
         small_retrievers=("bm25", "tfidf", "token-sum:256", "fake:16"),
         large_retrievers=("bm25", "fake:16"),
         truncation_retriever="fake:32", truncation_dims=(4, 8, 16, 32),
         pattern_retrievers=("bm25",), drowning_sizes=(0, 100), drowning_retrievers=("bm25",),
     ),
     "quick": Scale(
-        name="quick", large_docs=50_000, free_dims=(4, 5, 6, 7, 8, 9, 10), free_seeds=(0,),
+        name="quick", large_docs=50_000, free_dims=tuple(range(4, 17)), free_seeds=(0,), free_max_s_per_d=None,
         precision_ks=(2, 3, 4), precision_dtypes=("float64", "float32", "float16", "bfloat16"),
-        precision_n_max=400,
+        precision_n_max={2: 400, 3: 120, 4: 60}, refine_ns=(100, 150, 165, 180, 200, 225),
         small_retrievers=("bm25", "dense", "multivector", "tfidf", "token-sum:4096"),
         large_retrievers=("bm25", "tfidf", "token-sum:4096"),
         truncation_retriever="dense", truncation_dims=(4, 8, 16, 32, 64, 128, 256, 384),
@@ -49,8 +51,9 @@ SCALES: dict[str, Scale] = {
     ),
     "paper": Scale(
         name="paper", large_docs=50_000, free_dims=tuple(range(4, 46)), free_seeds=(0,),
+        free_max_s_per_d=1800.0,
         precision_ks=(2, 3, 4), precision_dtypes=("float64", "float32", "float16", "bfloat16"),
-        precision_n_max=2000,
+        precision_n_max={2: 2000, 3: 200, 4: 80}, refine_ns=(100, 150, 165, 180, 200, 225, 250, 300),
         small_retrievers=("bm25", "dense", "multivector", "tfidf", "token-sum:4096"),
         large_retrievers=("bm25", "dense", "tfidf", "token-sum:4096"),
         truncation_retriever="dense", truncation_dims=(4, 8, 16, 32, 64, 128, 256, 384),
