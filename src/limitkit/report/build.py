@@ -22,7 +22,7 @@ def build_report(out: Path, *, config: Any, outcomes: Sequence[StageOutcome]) ->
     rep.para(f"Scale `{config.scale}`, seed {config.seed}. Every number below is read from "
              f"`{out}/stages/<stage>.json` (each with its own provenance record). Paper values are from "
              "Weller et al., arXiv:2508.21038v2 (ICLR 2026).")
-    rep.table(["stage", "status", "wall (s)", "error"],
+    rep.table(["stage", "status", "wall (s) of the run that produced it", "error"],
               [[o.name, o.status, round(o.wall_s, 1), o.error or ""] for o in outcomes], caption="Stages")
     sections = (("data", _data), ("free", _free), ("theory", _theory), ("retrieval", _retrieval),
                 ("ablations", _ablations))
@@ -207,9 +207,7 @@ def _ablations(rep: Report, r: dict, _all: dict, figdir: Path) -> None:
         path = plot_curves(figdir / "truncation.png", curves, xlabel="embedding dimension d (first d coordinates)",
                            ylabel="Recall@k (%)", title="Dimension truncation", logx=True)
         rep.figure(path, "Recall against truncated embedding dimension (first d coordinates, renormalised).")
-        rep.table(["d", "retriever", "recall@2", "recall@10", "recall@100"],
-                  [[row["x"], row["retriever"], _pct(row.get("recall@2")), _pct(row.get("recall@10")),
-                    _pct(row.get("recall@100"))] for row in t["rows"]])
+        _curve_table(rep, "d", t["rows"])
     p = r.get("pattern")
     if p:
         groups: dict[str, dict[str, float]] = {}
@@ -217,9 +215,7 @@ def _ablations(rep: Report, r: dict, _all: dict, figdir: Path) -> None:
             groups.setdefault(row["x"], {})[row["retriever"]] = _pct(row["recall@2"])
         path = plot_groups(figdir / "pattern.png", groups, ylabel="Recall@2 (%)", title="Qrel pattern ablation")
         rep.figure(path, "Recall@2 (%) on generated datasets that differ only in their qrel pattern.")
-        rep.table(["pattern", "retriever", "recall@2", "recall@10", "recall@100"],
-                  [[row["x"], row["retriever"], _pct(row.get("recall@2")), _pct(row.get("recall@10")),
-                    _pct(row.get("recall@100"))] for row in p["rows"]])
+        _curve_table(rep, "pattern", p["rows"])
     dr = r.get("drowning")
     if dr:
         curves = {}
@@ -228,9 +224,15 @@ def _ablations(rep: Report, r: dict, _all: dict, figdir: Path) -> None:
         path = plot_curves(figdir / "drowning.png", curves, xlabel="number of distractor documents",
                            ylabel="Recall@2 (%)", title="Corpus size: relevant documents + N distractors", logx=True)
         rep.figure(path, "Recall@2 (%) as distractor documents are added to the 46 relevant documents.")
-        rep.table(["distractors", "documents", "retriever", "recall@2", "recall@10", "recall@100"],
-                  [[row["x"], row.get("n_docs"), row["retriever"], _pct(row.get("recall@2")),
-                    _pct(row.get("recall@10")), _pct(row.get("recall@100"))] for row in dr["rows"]])
+        _curve_table(rep, "distractors", dr["rows"], extra=("n_docs",))
+
+
+def _curve_table(rep: Report, x: str, rows: list[dict], extra: Sequence[str] = ()) -> None:
+    """One row per (point, retriever): the point, extra columns, Recall@2/10/100 in percent."""
+    metrics = ("recall@2", "recall@10", "recall@100")
+    rep.table([x, *extra, "retriever", *metrics],
+              [[row["x"], *(row.get(e) for e in extra), row["retriever"], *(_pct(row.get(m)) for m in metrics)]
+               for row in rows])
 
 
 def _provenance(rep: Report, out: Path, outcomes: Sequence[StageOutcome]) -> None:

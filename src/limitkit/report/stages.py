@@ -39,7 +39,8 @@ def run_stage(name: str, fn: Callable[[], dict[str, Any]], *, store_dir: Path, s
         stored = json.loads(path.read_text(encoding="utf-8"))
         if stored.get("status") == "ok" and stored.get("signature") == sig:
             log(f"[{name}] reused stored result ({path})")
-            return StageOutcome(name, "reused", stored["result"], None, 0.0)
+            wall = float(stored.get("provenance", {}).get("wall_s") or 0.0)  # time of the run that produced it
+            return StageOutcome(name, "reused", stored["result"], None, wall)
     log(f"[{name}] running ...")
     t0 = time.perf_counter()
     try:
