@@ -75,7 +75,7 @@ def _free(rep: Report, r: dict, allres: dict, figdir: Path) -> None:
         rep.table(["fit", "coefficients c0 c1 c2 c3 (n* = sum c_i d^i)", "r^2", "d=512", "d=768", "d=1024", "d=3072",
                    "d=4096"], frows, caption="Cubic fit of critical n against d, extrapolated")
     theory = allres.get("theory") or {}
-    limits, censored = _precision_limits(theory.get("precision", []))
+    limits, censored = _precision_limits(theory)
     ours = {int(d): v["critical_n"] for d, v in r["per_d"].items() if v["critical_n"] is not None}
     from ..free.reference import PAPER_CRITICAL_N
 
@@ -83,23 +83,36 @@ def _free(rep: Report, r: dict, allres: dict, figdir: Path) -> None:
                            precision_limits=limits, censored=censored,
                            fit=list(reversed(fits["paper"]["coefficients"])) if "paper" in fits else None,
                            fit_label="cubic fit to the paper's values")
-    rep.figure(path, "Figure 1: critical n against embedding dimension d: the paper's free-embedding values, "
-                     "ours, the float32/float16 precision limits of the exact moment-curve constructions "
-                     "(which realise every pair exactly in d=4), and the paper's cubic fit.")
+    rep.figure(path, "Figure 1: critical n against embedding dimension d for all top-2 subsets: the paper's "
+                     "free-embedding values, ours, and the largest n at which the exact moment-curve constructions "
+                     "(which realise every pair exactly in d=4 in exact arithmetic) stay exact after rounding to "
+                     "float32/float16/bfloat16, plain and margin-refined; open triangles are lower bounds; dotted "
+                     "lines: a d=4 construction stays exact in any larger d (zero padding). Dashed: the paper's "
+                     "cubic fit.")
 
 
-def _precision_limits(rows: list[dict]) -> tuple[dict[str, dict[int, int]], dict[str, list[int]]]:
-    """Precision limits of the constructions as plot series ``label -> {d: n}`` (+ censored d's)."""
+def _precision_limits(theory: dict) -> tuple[dict[str, dict[int, int]], dict[str, list[int]]]:
+    """Top-2 precision limits as plot series ``label -> {d: n}`` (+ the d's that are only lower bounds):
+    the k=2 constructions (d=4) per dtype, and the margin-refined constructions at each tested d."""
     out: dict[str, dict[int, int]] = {}
     censored: dict[str, list[int]] = {}
-    for row in rows:
-        if row.get("accumulate", "sequential") != "sequential" or row["dtype"] == "float64":
+    for row in theory.get("precision", []):
+        if row["k"] != 2 or row["dtype"] == "float64" or row.get("accumulate", "sequential") != "sequential":
             continue
         label = f"{row['curve']} construction, {row['dtype']}"
         out.setdefault(label, {})[int(row["d"])] = int(row["limit"])
         if row.get("censored"):
             censored.setdefault(label, []).append(int(row["d"]))
+    label = "refined trig construction, float32 (exact at every tested n)"
+    for d, ref in (theory.get("refined") or {}).items():
+        if ref.get("limit"):
+            out.setdefault(label, {})[int(d)] = int(ref["limit"])
+            censored.setdefault(label, []).append(int(d))
     return out, censored
+
+
+def _round(x):
+    return [round(v, 3) for v in x] if isinstance(x, (list, tuple)) else x
 
 
 def _theory(rep: Report, r: dict, _all: dict, _fig: Path) -> None:
@@ -139,13 +152,12 @@ def _theory(rep: Report, r: dict, _all: dict, _fig: Path) -> None:
         rep.para(f"Exact overfit of {_DATASET_TITLES.get(name, name)} qrels ({o['shape'][0]} queries x "
                  f"{o['shape'][1]} documents) in d={o['d']} ({o['curve']} curve): Recall@2 = "
                  f"{o['recall@2']:.4f}; min margin float64 {p64.get('min_margin')}, float32 {p32.get('min_margin')}.")
-    ref = r.get("refined")
-    if ref:
+    for d, ref in (r.get("refined") or {}).items():
         rep.table(["n", "min margin, construction", "min margin, refined", "exact in float32", "failed queries"],
                   [[row["n"], row.get("margin_initial"), row.get("margin"), row.get("exact"), row.get("n_failed")]
                    for row in ref["rows"]],
-                  caption=f"Margin refinement of the d=4 trig construction (max-margin queries, harmonic weights "
-                          f"{ref.get('weights')}): float32 exactness at larger n; largest tested n with every "
+                  caption=f"Margin refinement of the top-2 trig construction in d={d} (max-margin queries, harmonic "
+                          f"weights {_round(ref.get('weights'))}): float32 exactness; largest tested n with every "
                           f"tested n' <= n exact: {ref.get('limit')}")
     kc = r.get("keeps_construction")
     if kc:

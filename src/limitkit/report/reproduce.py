@@ -242,7 +242,8 @@ class _Context:
         res["precision"] = precision_table(ks=s.precision_ks, dtypes=s.precision_dtypes,
                                            n_max=s.precision_n_max, progress=self.progress)
         self.log(f"  precision table: {len(res['precision'])} rows in {time.perf_counter() - t0:.1f} s")
-        res["refined"] = _plain(refined_scan(s.refine_ns, k=2, d=4, dtype="float32", progress=self.progress))
+        res["refined"] = {d: _plain(refined_scan(ns, k=2, d=d, dtype="float32", progress=self.progress))
+                          for d, ns in s.refine_ns.items()}
         res["keeps_construction"] = _plain(keeps_construction())
         return res
 
