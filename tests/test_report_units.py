@@ -65,3 +65,18 @@ def test_report_renders_markdown_and_self_contained_html(tmp_path):
     assert "<code>code</code> &amp; &lt;angle&gt;" in html
     assert "data:image/png;base64,iVBORw0KGgpmYWtl" in html  # base64 of the 12 bytes above
     assert "<caption>cap</caption>" in html and "<td>0.1235</td>" in html
+
+
+def test_stage_signatures_depend_only_on_their_own_scale_fields():
+    import dataclasses
+
+    from limitkit.report.reproduce import _STAGE_FIELDS, _stage_scale
+    from limitkit.report.scales import SCALES, Scale
+
+    fields = {f.name for f in dataclasses.fields(Scale)} - {"name"}
+    assigned = [f for names in _STAGE_FIELDS.values() for f in names]
+    assert sorted(assigned) == sorted(fields)  # every field belongs to exactly one stage
+    quick = SCALES["quick"]
+    changed = dataclasses.replace(quick, drowning_sizes=(0, 7))
+    assert signature(_stage_scale(quick, "free")) == signature(_stage_scale(changed, "free"))
+    assert signature(_stage_scale(quick, "ablations")) != signature(_stage_scale(changed, "ablations"))

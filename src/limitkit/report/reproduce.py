@@ -83,7 +83,7 @@ def reproduce(config: ReproduceConfig = ReproduceConfig()) -> ReproduceResult:
             continue
         fn = getattr(ctx, f"stage_{name}")
         data_dir = None if config.data_dir is None else str(Path(config.data_dir).resolve())
-        sig = signature(name, scale, config.seed, data_dir, _data_signature(ctx, name))
+        sig = signature(name, _stage_scale(scale, name), config.seed, data_dir, _data_signature(ctx, name))
         outcomes.append(run_stage(name, fn, store_dir=out / "stages", sig=sig, config=config,
                                   resume=config.resume, log=log))
         ctx.results[name] = outcomes[-1].result
@@ -148,6 +148,21 @@ def free_plan(scale: Scale) -> tuple[list[int], list[int]]:
     cap = scale.free_max_s_per_d
     run = [d for d in scale.free_dims if cap is None or estimate_free_seconds(d) <= cap]
     return run, [d for d in scale.free_dims if d not in run]
+
+
+_STAGE_FIELDS = {
+    "data": ("large_docs",),
+    "theory": ("precision_ks", "precision_dtypes", "precision_n_max", "refine_ns"),
+    "free": ("free_dims", "free_seeds", "free_max_s_per_d"),
+    "retrieval": ("small_retrievers", "large_retrievers"),
+    "ablations": ("truncation_retriever", "truncation_dims", "pattern_retrievers", "drowning_sizes",
+                  "drowning_retrievers"),
+}
+
+
+def _stage_scale(scale: Scale, stage: str) -> dict[str, Any]:
+    """The scale fields a stage depends on: changing another stage's sizes does not invalidate it."""
+    return {f: getattr(scale, f) for f in _STAGE_FIELDS[stage]}
 
 
 def _data_signature(ctx: "_Context", stage: str) -> Any:

@@ -46,8 +46,8 @@ SCALES: dict[str, Scale] = {
         small_retrievers=("bm25", "dense", "multivector", "tfidf", "token-sum:4096"),
         large_retrievers=("bm25", "tfidf", "token-sum:4096"),
         truncation_retriever="dense", truncation_dims=(4, 8, 16, 32, 64, 128, 256, 384),
-        pattern_retrievers=("bm25", "dense"), drowning_sizes=(0, 1000, 10_000, 50_000),
-        drowning_retrievers=("bm25", "token-sum:4096"),
+        pattern_retrievers=("bm25", "dense"), drowning_sizes=(0, 100, 1000, 5000),
+        drowning_retrievers=("bm25", "dense", "token-sum:4096"),
     ),
     "paper": Scale(
         name="paper", large_docs=50_000, free_dims=tuple(range(4, 46)), free_seeds=(0,),
