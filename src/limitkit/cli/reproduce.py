@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "any stage failed (the others still run and are reported).")
     p.add_argument("--out", default=ReproduceConfig.out, help="output folder (default: %(default)s)")
     p.add_argument("--scale", choices=list(SCALES), default=ReproduceConfig.scale,
-                   help="quick: ~15 min on a 2-core CPU; paper: the paper's sizes where feasible; tiny: seconds")
+                   help="quick: ~10 min on a 2-core CPU; paper: the paper's sizes where feasible (prints its plan); tiny: seconds")
     p.add_argument("--data-dir", default=None,
                    help="folder with the official limit-small/ (and limit/) in MTEB layout; without it only "
                         "generated LIMIT-style data is used")
