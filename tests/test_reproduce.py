@@ -98,3 +98,11 @@ def test_bad_arguments_are_clear(tmp_path, capsys):
     assert "unknown stage(s) ['nope']" in capsys.readouterr().err
     assert main(["reproduce", "--out", str(tmp_path), "--data-dir", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_plan_estimates_and_names_what_paper_scale_skips(capsys, tmp_path):
+    assert main(["reproduce", "--scale", "paper", "--plan", "--out", str(tmp_path / "x")]) == 0
+    out = capsys.readouterr().out
+    assert "SKIPPED d=" in out and "d=45" in out  # the largest d is over the per-d budget on a CPU
+    assert "MiB" in out and "min" in out
+    assert not (tmp_path / "x").exists()  # a plan runs nothing

@@ -22,14 +22,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=ReproduceConfig.seed)
     p.add_argument("--resume", action="store_true", help="reuse stored stage results whose signature matches")
     p.add_argument("--stages", default=",".join(STAGES), help="comma-separated subset of: " + ",".join(STAGES))
+    p.add_argument("--device", default=ReproduceConfig.device,
+                   help="device of the free-embedding runs: cpu (default), auto (CUDA when present), cuda, cuda:N")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--plan", action="store_true",
+                   help="print what would run (time and memory estimates, what is skipped and why) and exit")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
     config = ReproduceConfig(out=args.out, scale=args.scale, data_dir=args.data_dir, seed=args.seed,
-                             resume=args.resume, stages=stages, quiet=args.quiet)
+                             resume=args.resume, stages=stages, quiet=args.quiet, device=args.device)
+    if args.plan:
+        from ..report.reproduce import plan
+
+        print("\n".join(plan(SCALES[config.scale], config)))
+        return 0
     result = reproduce(config)
     print(result.report_html)
     return 0 if result.ok else 1

@@ -43,6 +43,7 @@ class ReproduceConfig:
     resume: bool = False
     stages: tuple[str, ...] = STAGES
     quiet: bool = False
+    device: str = "cpu"  # free-embedding device: cpu, auto (CUDA when present), cuda, cuda:N
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def reproduce(config: ReproduceConfig = ReproduceConfig()) -> ReproduceResult:
             continue
         fn = getattr(ctx, f"stage_{name}")
         data_dir = None if config.data_dir is None else str(Path(config.data_dir).resolve())
-        sig = signature(name, _stage_scale(scale, name), config.seed, data_dir, _data_signature(ctx, name))
+        extra = config.device if name == "free" else None
+        sig = signature(name, _stage_scale(scale, name), config.seed, data_dir, extra, _data_signature(ctx, name))
         outcomes.append(run_stage(name, fn, store_dir=out / "stages", sig=sig, config=config,
                                   resume=config.resume, log=log))
         ctx.results[name] = outcomes[-1].result
@@ -268,7 +270,7 @@ class _Context:
         from ..free.reference import PAPER_CRITICAL_N
         from ..free.search import find_critical_n
 
-        cfg = FreeEmbeddingConfig()
+        cfg = FreeEmbeddingConfig(device=self.config.device)
         store = self.out / "free" / "store.sqlite"
         store.parent.mkdir(parents=True, exist_ok=True)
         per_d = {}

@@ -53,7 +53,7 @@ SCALES: dict[str, Scale] = {
         name="paper", large_docs=50_000, free_dims=tuple(range(4, 46)), free_seeds=(0,),
         free_max_s_per_d=1800.0,
         precision_ks=(2, 3, 4), precision_dtypes=("float64", "float32", "float16", "bfloat16"),
-        precision_n_max={2: 2000, 3: 200, 4: 80}, refine_ns={4: (165, 200, 225, 250), 6: (200, 300, 340, 360),
+        precision_n_max={2: 600, 3: 150, 4: 80}, refine_ns={4: (165, 200, 225, 250), 6: (200, 300, 340, 360),
                                                                  8: (300, 400, 460, 480)},
         small_retrievers=("bm25", "dense", "multivector", "tfidf", "token-sum:4096"),
         large_retrievers=("bm25", "dense", "tfidf", "token-sum:4096"),
