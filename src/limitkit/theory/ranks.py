@@ -125,17 +125,22 @@ def rt_to_rop(A, B, tau) -> np.ndarray:
     return np.asarray(B, dtype=np.float64)
 
 
+def _rt_thresholds(a: np.ndarray, b: np.ndarray, tau) -> np.ndarray:
+    """The given thresholds as a vector, or check_rt's midway witness (raising when B is not rt)."""
+    if tau is None:
+        res = check_rt(a, b)
+        _require(res)
+        tau = res.witness
+    return _tau_vector(tau, a.shape[0])
+
+
 def rt_to_sign(A, B, tau=None) -> np.ndarray:
     """C = B - tau 1^T has sign pattern 2A - 1 and rank(C) <= rank(B) + 1.
 
     ``tau`` defaults to the midway thresholds of :func:`check_rt`; a given tau is checked.
     """
     a, b = _inputs(A, B)
-    if tau is None:
-        res = check_rt(a, b)
-        _require(res)
-        tau = res.witness
-    tau = _tau_vector(tau, a.shape[0])
+    tau = _rt_thresholds(a, b, tau)
     C = b - tau[:, None]
     _require(check_sign(a, C), what="B - tau 1^T with the given tau")
     return C
@@ -145,11 +150,7 @@ def rt_to_sign_factors(A, U, V, tau=None) -> tuple[np.ndarray, np.ndarray]:
     """Factor form of :func:`rt_to_sign`: (U | -tau) (V | 1)^T = U V^T - tau 1^T, dimension d + 1."""
     B = scores(U, V)
     a, _ = _inputs(A, B)
-    if tau is None:
-        res = check_rt(a, B)
-        _require(res)
-        tau = res.witness
-    tau = _tau_vector(tau, B.shape[0])
+    tau = _rt_thresholds(a, B, tau)
     U2 = np.hstack([np.asarray(U, dtype=np.float64), -tau[:, None]])
     V2 = np.hstack([np.asarray(V, dtype=np.float64), np.ones((B.shape[1], 1))])
     _require(check_sign(a, scores(U2, V2)), what="(U | -tau)(V | 1)^T")
