@@ -169,10 +169,9 @@ def _stage_scale(scale: Scale, stage: str) -> dict[str, Any]:
 
 def _data_signature(ctx: "_Context", stage: str) -> Any:
     """Later stages depend on the data stage's checksums: a changed dataset invalidates them."""
-    data = ctx.results.get("data")
-    if stage == "data" or not data:
+    if stage == "data" or not ctx.results.get("data"):
         return None
-    return {name: d.get("checksums") for name, d in data.get("datasets", {}).items()}
+    return {name: d.get("checksums") for name, d in ctx.datasets().items()}
 
 
 def _logger(quiet: bool) -> Callable[[str], None]:
@@ -192,20 +191,23 @@ class _Context:
         self._datasets: dict[str, Any] = {}
 
     # ---- datasets ---------------------------------------------------------------------
+    def datasets(self) -> dict[str, Any]:
+        """The data stage's dataset records (empty when that stage failed or did not run)."""
+        return (self.results.get("data") or {}).get("datasets", {})
+
     def dataset(self, name: str):
         """Load a dataset recorded by the data stage (cached)."""
         from ..data.io import load_dataset
 
         if name not in self._datasets:
-            info = (self.results.get("data") or {}).get("datasets", {}).get(name)
+            info = self.datasets().get(name)
             if info is None:
                 raise ConfigError(f"dataset {name!r} is not available (the data stage failed or skipped it)")
             self._datasets[name] = load_dataset(info["path"])
         return self._datasets[name]
 
     def small_name(self) -> str:
-        names = (self.results.get("data") or {}).get("datasets", {})
-        return "limit-small" if "limit-small" in names else "generated-small"
+        return "limit-small" if "limit-small" in self.datasets() else "generated-small"
 
     # ---- stages -----------------------------------------------------------------------
     def stage_data(self) -> dict[str, Any]:
@@ -242,7 +244,7 @@ class _Context:
         s = self.scale
         res: dict[str, Any] = {"margin_table": margin_table()}
         overfit = {}
-        names = [self.small_name()] + (["limit"] if "limit" in self.results["data"]["datasets"] else [])
+        names = [self.small_name()] + (["limit"] if "limit" in self.datasets() else [])
         for name in names:
             ds = self.dataset(name)
             overfit[name] = _overfit_summary(overfit_qrels(ds.qrel_matrix(), d=4), ds)
@@ -298,8 +300,7 @@ class _Context:
         r = evaluate(list(s.small_retrievers), {small: self.dataset(small)}, out=self.out / "retrieval" / small,
                      cache_dir=cache, progress=self.progress)
         res[small] = {"metrics": r.metrics[small], "cells": r.cells[small]}
-        name = "limit" if "limit" in self.results["data"]["datasets"] and \
-            self.results["data"]["datasets"]["limit"]["n_docs"] else "generated-large"
+        name = "limit" if (self.datasets().get("limit") or {}).get("n_docs") else "generated-large"
         r = evaluate(list(s.large_retrievers), {name: self.dataset(name)}, out=self.out / "retrieval" / name,
                      cache_dir=cache, progress=self.progress)
         res[name] = {"metrics": r.metrics[name], "cells": r.cells[name]}
@@ -332,17 +333,12 @@ def _describe(ds, path, stats, **extra) -> dict[str, Any]:
 
 def _overfit_summary(c, ds) -> dict[str, Any]:
     from ..evaluation.metrics import recall_at_k
-    import numpy as np
-
-    S = c.U @ c.V.T
-    doc_ids = c.qrels.doc_ids
-    run = {}
-    for i, q in enumerate(c.qrels.query_ids):
-        top = np.argsort(-S[i], kind="stable")[:10]
-        run[q] = {doc_ids[j]: float(S[i, j]) for j in top}
-    qrels = {q: dict(ds.qrels[q]) for q in c.qrels.query_ids}
+    from ..retrievers.base import to_run, topk_rows
     from ..theory.precision import realised
 
+    idx, val = topk_rows(c.U @ c.V.T, min(10, c.qrels.shape[1]))
+    run = to_run(c.qrels.query_ids, c.qrels.doc_ids, idx, val)
+    qrels = {q: dict(ds.qrels[q]) for q in c.qrels.query_ids}
     margins = {dt: _plain(realised(c, dt)) for dt in ("float64", "float32")}
     return {"d": c.d, "curve": c.curve, "shape": list(c.qrels.shape),
             "recall@2": recall_at_k(run, qrels, 2), "precision": margins}
